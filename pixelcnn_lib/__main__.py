@@ -1,0 +1,3 @@
+from pixelcnn_lib.cli import main
+
+raise SystemExit(main())
