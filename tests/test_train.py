@@ -59,7 +59,8 @@ def test_tiny_run_writes_everything_and_resumes_after_a_kill(tmp_path, monkeypat
     monkeypatch.setattr(train_lib._EpochCheckpoint, "on_epoch_end", killed_after_first_checkpoint)
     with pytest.raises(KeyboardInterrupt):
         train_lib.train(config, run, verbose=0)
-    assert json.loads((run / "state.json").read_text()) == {"epochs_done": 1}
+    state = json.loads((run / "state.json").read_text())
+    assert state["epochs_done"] == 1 and state["wall_time_s"] > 0
     assert not (run / "model.keras").exists() and not list(run.glob(".tmp-*"))
     steps_after_kill = int(keras.saving.load_model(run / "checkpoint.keras").optimizer.iterations.numpy())
     assert steps_after_kill == config.steps_per_epoch
@@ -67,6 +68,7 @@ def test_tiny_run_writes_everything_and_resumes_after_a_kill(tmp_path, monkeypat
     monkeypatch.setattr(train_lib._EpochCheckpoint, "on_epoch_end", original)
     record = train_lib.train(config, run, verbose=0)
     assert record["steps"] == config.epochs * config.steps_per_epoch  # continued, did not restart
+    assert record["wall_time_s"] > state["wall_time_s"]  # the killed segment's time is kept
     for name in ("config.json", "checkpoint.keras", "model.keras", "metrics.csv", "metrics.json", "loss.png"):
         assert (run / name).exists(), name
     assert len((run / "metrics.csv").read_text().strip().splitlines()) == 1 + config.epochs
