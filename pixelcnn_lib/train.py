@@ -7,7 +7,8 @@ A run lives in one directory::
     state.json         how many epochs the checkpoint holds
     model.keras        the final model, with the EMA weights swapped in: what evaluation and sampling use
     metrics.csv        one row per epoch (Keras' CSVLogger)
-    metrics.json       final validation and test bits/dim, wall time, command, commit, hardware
+    metrics.json       final validation and test bits/dim, wall time, hardware, and the command and commit
+                       of every segment (first run and each resume)
     loss.png           the curves of metrics.csv
     tb/                TensorBoard logs
 
@@ -211,6 +212,9 @@ def train(config: TrainConfig, run_dir, verbose: int = 1) -> dict:
     finished epoch with the optimiser's moments and EMA restored. Raising ``epochs`` continues a finished
     run. Any other difference in the config is an error rather than a silent restart.
     """
+    # What produced this segment of the run, read now: the tree may change while a long run trains.
+    segment = {"command": " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
+               "commit": _git_commit()}
     # Data first: a bad --data path fails before anything is written.
     train_images = load_images(config, "train")
     val_images = load_images(config, "val")
@@ -279,8 +283,7 @@ def train(config: TrainConfig, run_dir, verbose: int = 1) -> dict:
     record = _load_json(run_dir / "metrics.json")
     record.update(results)
     record["wall_time_s"] = wall_before  # training only, all segments; evaluation is not counted
-    record.setdefault("commands", []).append(" ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]))
-    record["commit"] = _git_commit()
+    record.setdefault("segments", []).append(segment)
     record["hardware"] = _hardware()
     record["tensorflow"] = __import__("tensorflow").__version__
     atomic_write_text(run_dir / "metrics.json", json.dumps(record, indent=2) + "\n")
