@@ -186,6 +186,16 @@ class _EpochCheckpoint(keras.callbacks.Callback):
                           json.dumps({"epochs_done": epoch + 1, "wall_time_s": round(wall, 1)}))
 
 
+def _command_line() -> str:
+    """How this process was started, as a user would type it (``python -m pixelcnn_lib train ...``)."""
+    argv = list(sys.argv)
+    if argv and Path(argv[0]).name == "__main__.py" and Path(argv[0]).parent.name == "pixelcnn_lib":
+        argv[0:1] = ["python", "-m", "pixelcnn_lib"]
+    else:
+        argv[0:0] = ["python"]
+    return " ".join(shlex.quote(a) for a in argv)
+
+
 def _git_commit() -> str | None:
     here = Path(__file__).resolve().parent
     try:
@@ -213,8 +223,7 @@ def train(config: TrainConfig, run_dir, verbose: int = 1) -> dict:
     run. Any other difference in the config is an error rather than a silent restart.
     """
     # What produced this segment of the run, read now: the tree may change while a long run trains.
-    segment = {"command": " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
-               "commit": _git_commit()}
+    segment = {"command": _command_line(), "commit": _git_commit()}
     # Data first: a bad --data path fails before anything is written.
     train_images = load_images(config, "train")
     val_images = load_images(config, "val")
