@@ -1,4 +1,7 @@
-"""Pictures: image grids, PNG writing and plots. Imports no other module of the library but ``data``."""
+"""Pictures: image grids, PNG writing, dependency maps and plots.
+
+Imports no other module of the library but ``data``; matplotlib is imported inside the functions that use it.
+"""
 
 from __future__ import annotations
 
@@ -167,3 +170,114 @@ def style_sheet(data=None, n_chars: int = 8, size: int = 64, seed: int = 0):
         style = data.style_names[int(data.style[np.flatnonzero(of_font)[0]])]
         axes[r, 0].set_ylabel(f"{data.font_names[f]}\n{style}", rotation=0, ha="right", va="center", fontsize=10)
     return fig
+
+
+# Dependency maps: which input pixels an output pixel sees ------------------------------------------------
+
+# Categories of an input pixel relative to an output pixel (i, j), as returned by ``dependency_categories``.
+NOT_SEEN = 0  #: earlier than (i, j) in raster order, not seen
+SEEN = 1  #: earlier than (i, j), seen: what the prediction may use
+BLIND = 2  #: earlier, not seen, and in the given blind spot (never seen at any depth)
+LATER = 3  #: (i, j) itself or a later pixel, not seen, as it must be
+CHEAT = 4  #: (i, j) itself or a later pixel that is seen: a violation of causality
+
+#: Colour of each category (index = category): white, blue, orange, light grey, wine red (colour-blind safe).
+CATEGORY_COLOURS = ("white", "#0072B2", "#E69F00", "#D9D9D9", "#882255")
+#: Legend label of each category (index = category).
+CATEGORY_NAMES = ("earlier, not seen", "earlier, seen", "blind spot: never seen",
+                  "the pixel itself and later", "itself or later, seen (cheating!)")
+
+
+def dependency_categories(seen, i: int, j: int, blind=None) -> np.ndarray:
+    """Sort the input pixels of an H x W image by what output pixel ``(i, j)`` may and does see.
+
+    Args:
+        seen: bool array of shape (H, W), True where output ``(i, j)`` depends on the input pixel (as returned
+            by ``pixelcnn_lib.layers.dependency_map``).
+        i, j: row and column of the output pixel.
+        blind: optional bool array of shape (H, W) marking a blind spot (earlier pixels that no depth reaches).
+
+    Returns:
+        int array of shape (H, W) with values ``NOT_SEEN`` (0), ``SEEN`` (1), ``BLIND`` (2), ``LATER`` (3) or
+        ``CHEAT`` (4). "Earlier" means before ``(i, j)`` in raster order (row by row, left to right). A pixel
+        that is seen is ``SEEN`` if earlier and ``CHEAT`` otherwise, whatever ``blind`` says; ``blind`` only
+        recolours earlier pixels that are not seen.
+    """
+    seen = np.asarray(seen, dtype=bool)
+    if seen.ndim != 2:
+        raise ValueError(f"seen must have shape (H, W), got {seen.shape}")
+    h, w = seen.shape
+    if not (0 <= i < h and 0 <= j < w):
+        raise ValueError(f"pixel ({i}, {j}) is outside the {h}x{w} map")
+    after = np.arange(h * w).reshape(h, w) >= i * w + j  # the pixel itself and every later pixel
+    cat = np.where(after, LATER, NOT_SEEN)
+    if blind is not None:
+        blind = np.asarray(blind, dtype=bool)
+        if blind.shape != seen.shape:
+            raise ValueError(f"blind must have shape {seen.shape}, got {blind.shape}")
+        cat[blind & ~after] = BLIND
+    cat[seen & ~after] = SEEN
+    cat[seen & after] = CHEAT
+    return cat
+
+
+def plot_dependency_map(ax, seen, i: int, j: int, title: str | None = None, blind=None, background=None,
+                        alpha: float = 0.6, grid: bool | None = None):
+    """Draw which input pixels output pixel ``(i, j)`` sees, in the colours of ``CATEGORY_COLOURS``.
+
+    Args:
+        ax: a matplotlib Axes.
+        seen, i, j, blind: as for ``dependency_categories``; ``seen`` and ``blind`` have shape (H, W).
+        title: axes title (10 pt), or None for none.
+        background: optional (H, W) image in [0, 1], ink = 1, drawn ink black on white under translucent
+            category colours (opacity ``alpha``; "earlier, not seen" pixels are left uncoloured).
+        grid: draw thin lines between pixels; default: only for maps of at most 16 x 16 pixels.
+
+    The pixel ``(i, j)`` is outlined in black; ticks are hidden. Returns ``ax``.
+    """
+    from matplotlib.colors import ListedColormap, to_rgba
+    from matplotlib.patches import Rectangle
+
+    cat = dependency_categories(seen, i, j, blind)
+    h, w = cat.shape
+    if background is None:
+        ax.imshow(cat, cmap=ListedColormap(CATEGORY_COLOURS), vmin=-0.5, vmax=len(CATEGORY_COLOURS) - 0.5,
+                  interpolation="nearest")
+    else:
+        background = np.asarray(background, dtype=np.float32)
+        if background.shape != (h, w):
+            raise ValueError(f"background must have shape {(h, w)}, got {background.shape}")
+        rgba = np.array([to_rgba(c, alpha) for c in CATEGORY_COLOURS])
+        rgba[NOT_SEEN, 3] = 0.0
+        ax.imshow(background, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        ax.imshow(rgba[cat], interpolation="nearest")
+    ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=2))
+    if grid is None:
+        grid = max(h, w) <= 16
+    if grid:
+        ax.set_xticks(np.arange(-0.5, w), minor=True)
+        ax.set_yticks(np.arange(-0.5, h), minor=True)
+        ax.grid(which="minor", color="0.75", linewidth=0.5)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    if title is not None:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def dependency_legend(fig, used, ncol: int = 5, alpha: float = 1.0, extra=()):
+    """Add a legend of dependency-map categories at the bottom centre of ``fig`` (9 pt, no frame).
+
+    Args:
+        fig: a matplotlib Figure; leave room at its bottom, e.g. ``fig.tight_layout(rect=(0, 0.1, 1, 1))``.
+        used: the categories to list, in order (e.g. ``[SEEN, NOT_SEEN, LATER, CHEAT]``).
+        ncol: legend columns.
+        alpha: opacity of the colour patches (use the map's ``alpha`` when it has a ``background``).
+        extra: further legend handles (e.g. a ``matplotlib.patches.Patch``) appended after the categories.
+
+    Returns the matplotlib Legend.
+    """
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=CATEGORY_COLOURS[c], edgecolor="0.5", alpha=alpha, label=CATEGORY_NAMES[c])
+               for c in used]
+    return fig.legend(handles=[*handles, *extra], loc="lower center", ncol=ncol, frameon=False, fontsize=9)
