@@ -111,10 +111,6 @@ def _cmd_train(args):
     }.items() if v is not None}
     if args.ema is not None:
         overrides["ema_momentum"] = None if args.ema == 0 else args.ema
-    if args.data is not None:
-        data_path = Path(args.data)
-        if not data_path.is_dir():
-            raise FileNotFoundError(f"--data {data_path}: no such folder")
     config = PRESETS[args.preset].replace(**overrides)
     out = args.out or Path("runs") / args.preset
     record = train(config, out, verbose=0 if args.quiet else 1)
