@@ -73,10 +73,6 @@ def plot_history(csv_path, out_path=None, title: str | None = None):
     """
     import csv
 
-    import matplotlib
-
-    if out_path is not None and matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     with open(csv_path, newline="") as f:
@@ -87,6 +83,9 @@ def plot_history(csv_path, out_path=None, title: str | None = None):
         for key, label in (("bits_per_dim", "training"), ("val_bits_per_dim", "validation")):
             if key in rows[0] and rows[0][key] != "":
                 ax.plot(epochs, [float(r[key]) for r in rows], marker="o", label=label)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("bits/dim")
     ax.set_title(title or "Negative log-likelihood")

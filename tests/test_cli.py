@@ -49,3 +49,11 @@ def test_dataset_info_prints_counts_per_style_and_split(tmp_path):
     assert r.returncode == 0, r.stderr
     for word in ("regular", "running", "cursive", "train", "val", "test"):
         assert word in r.stdout
+
+
+def test_bench_sampling_prints_times_and_ratio(tmp_path):
+    r = run("bench", "sampling", "--sizes", "8", "--n", "2", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    header, row = r.stdout.strip().splitlines()[-2:]
+    assert "speed-up" in header and row.split()[0] == "8^2"
+    assert row.split()[3].endswith("x") and "naive measured on all pixels" in row
