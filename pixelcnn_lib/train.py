@@ -240,6 +240,10 @@ def train(config: TrainConfig, run_dir, verbose: int = 1) -> dict:
             diff = {k: (v, getattr(config, k)) for k, v in old.to_json().items() if getattr(config, k) != v}
             raise ValueError(f"{run_dir} holds a run with a different config {diff}; choose another --out")
     atomic_write_text(config_path, json.dumps(config.to_json(), indent=2) + "\n")
+    # Recorded now, so that a segment that is later killed and resumed still shows in the record.
+    record = _load_json(run_dir / "metrics.json")
+    record.setdefault("segments", []).append(segment)
+    atomic_write_text(run_dir / "metrics.json", json.dumps(record, indent=2) + "\n")
 
     seed_everything(config.seed, deterministic=False)
 
@@ -289,10 +293,8 @@ def train(config: TrainConfig, run_dir, verbose: int = 1) -> dict:
         "images_seen": int(keras.ops.convert_to_numpy(model.optimizer.iterations)) * config.batch_size,
         "weights": "EMA" if config.ema_momentum is not None else "raw",
     }
-    record = _load_json(run_dir / "metrics.json")
     record.update(results)
     record["wall_time_s"] = wall_before  # training only, all segments; evaluation is not counted
-    record.setdefault("segments", []).append(segment)
     record["hardware"] = _hardware()
     record["tensorflow"] = __import__("tensorflow").__version__
     atomic_write_text(run_dir / "metrics.json", json.dumps(record, indent=2) + "\n")

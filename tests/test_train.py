@@ -69,6 +69,7 @@ def test_tiny_run_writes_everything_and_resumes_after_a_kill(tmp_path, monkeypat
     record = train_lib.train(config, run, verbose=0)
     assert record["steps"] == config.epochs * config.steps_per_epoch  # continued, did not restart
     assert record["wall_time_s"] > state["wall_time_s"]  # the killed segment's time is kept
+    assert len(record["segments"]) == 2  # the killed segment is in the record too
     for name in ("config.json", "checkpoint.keras", "model.keras", "metrics.csv", "metrics.json", "loss.png"):
         assert (run / name).exists(), name
     assert len((run / "metrics.csv").read_text().strip().splitlines()) == 1 + config.epochs
