@@ -7,9 +7,9 @@ Modules, lowest first (a module only imports the ones above it in this list):
 - ``layers``  shifts, shifted and masked convolutions, the gated residual block
 - ``model``   the seed's PixelCNN
 - ``metrics`` bits/dim and friends
+- ``viz``     image grids, dependency maps and plots
 - ``train``   presets, training with Adam + EMA, atomic checkpoints, resuming
-- ``sample``  naive and cached raster-order sampling
-- ``viz``     image grids and plots
+- ``sample``  naive and cached raster-order sampling, and their benchmark
 - ``cli``     ``python -m pixelcnn_lib``
 """
 

@@ -82,8 +82,8 @@ class TrainConfig:
 PRESETS: dict[str, TrainConfig] = {
     # The seed blog post's recipe: Adam 1e-4 / 0.95 / 0.9995 / 1e-6, EMA 0.9995, batch 32, 10 epochs.
     "seed": TrainConfig(),
-    # The same network, with a recipe that reaches good samples on a 2-core CPU: 10 epochs of about 8 minutes each
-    # there (37 images/s at 32x32), or stop earlier with --epochs; a finished run continues with a larger --epochs.
+    # The same network, with a recipe that reaches good samples on a 2-core CPU: its 10 epochs took 58 minutes
+    # there (pretrained/calligraphy-32/metrics.json); stop earlier with --epochs, continue with a larger one.
     # Keras' EMA starts from the initial weights with no warm-up, so at 0.9995 it trails the raw weights by
     # ~2,000 steps -- most of a CPU run. A 10x larger step size converges in the steps a CPU can afford;
     # a short EMA (0.995, ~200 steps) still smooths the last updates without lagging behind them.
