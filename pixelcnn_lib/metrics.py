@@ -27,11 +27,6 @@ def bce_from_logits(targets, logits):
     return ops.maximum(logits, 0.0) - logits * targets + ops.log1p(ops.exp(-ops.abs(logits)))
 
 
-def nats_to_bits_per_dim(nats_per_pixel):
-    """Average nats per pixel -> bits/dim."""
-    return nats_per_pixel / LN2
-
-
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class BitsPerDim(keras.metrics.Mean):
     """Mean negative log-likelihood in bits/dim of binary targets under per-pixel logits."""

@@ -34,7 +34,7 @@ import keras
 import numpy as np
 
 from pixelcnn_lib import data as data_lib
-from pixelcnn_lib.metrics import BitsPerDim, bce_from_logits, pixel_accuracy
+from pixelcnn_lib.metrics import LN2, BitsPerDim, bce_from_logits, pixel_accuracy
 from pixelcnn_lib.model import PixelCNN, build_model
 
 
@@ -147,7 +147,7 @@ def evaluate_images(model, images, batch_size: int = 64) -> dict:
         nats += float(np.sum(keras.ops.convert_to_numpy(bce_from_logits(x, logits)), dtype=np.float64))
         correct += int(np.sum((logits > 0) == (x > 0.5)))
         count += x.size
-    return {"bits_per_dim": nats / count / np.log(2.0), "accuracy": correct / count, "images": len(images)}
+    return {"bits_per_dim": nats / count / LN2, "accuracy": correct / count, "images": len(images)}
 
 
 def atomic_write_text(path: Path, text: str) -> None:
